@@ -18,7 +18,15 @@ import pulumi
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from components.names import CLUSTER_SECRET_TYPE_LABEL, IAM_ROLE_NAME_LIMIT, LABEL_PREFIX, FleetNames
+from components.names import (
+    ACCOUNT_LABEL,
+    CLUSTER_SECRET_TYPE_LABEL,
+    IAM_ROLE_NAME_LIMIT,
+    LABEL_PREFIX,
+    REGION_LABEL,
+    STACK_LABEL,
+    FleetNames,
+)
 
 NAMESPACE = "argocd-fleet"
 
@@ -35,6 +43,14 @@ _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
 _SSM_PATH = re.compile(r"/[A-Za-z0-9_./-]*")
 _HELMFILE_ENV = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 _ROLE_NAME_PREFIX = re.compile(r"[A-Za-z0-9][\w+=,.@-]*")
+_IMAGE = re.compile(
+    r"[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?"
+)
+_PLUGIN_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,30}")
+_DURATION = re.compile(r"[1-9][0-9]*(s|m)")
+_REPO_URL = re.compile(r"(https?|ssh)://[^\s/?#]+[^\s]*|[\w.-]+@[\w.-]+:[^\s]+")
+# Argo CD labels every resource it deploys with the Application name: it must fit a label value.
+APPLICATION_NAME_LIMIT = 63
 
 
 class ConfigError(pulumi.RunError):
@@ -163,6 +179,38 @@ def _role_name_prefix(value: str) -> str:
     return _matches(_ROLE_NAME_PREFIX, value, "usable at the start of an IAM role name")
 
 
+def _image(value: str) -> str:
+    return _matches(_IMAGE, value, "a container image reference such as ghcr.io/example/helmfile-cmp:1.0")
+
+
+def _plugin_version(value: str) -> str:
+    return _matches(_PLUGIN_VERSION, value, "a plugin version such as v1.0")
+
+
+def _duration(value: str) -> str:
+    return _matches(_DURATION, value, "a duration in seconds or minutes such as 180s or 5m")
+
+
+def _repo_url(value: str) -> str:
+    return _matches(_REPO_URL, value, "a Git repository URL (https://…, ssh://… or git@host:org/repo.git)")
+
+
+def _repo_path(value: str) -> str:
+    if value.startswith("/") or ".." in value.split("/") or not value.strip():
+        raise ValueError(f"{value!r} must be a path inside the repository (relative, no '..'; '.' for the root)")
+    return value
+
+
+def _kubernetes_version(value: str) -> str:
+    return _matches(re.compile(r"1\.[0-9]{2}"), value, "a Kubernetes minor version such as 1.33")
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
 AccountId = Annotated[str, BeforeValidator(_account_id_as_string), AfterValidator(_account_id)]
 Region = Annotated[str, AfterValidator(_region)]
 RoleArn = Annotated[str, AfterValidator(_role_arn)]
@@ -175,6 +223,7 @@ UserLabelKey = Annotated[str, AfterValidator(_user_label_key)]
 LabelValue = Annotated[str, AfterValidator(_label_value)]
 SsmPath = Annotated[str, AfterValidator(_ssm_path)]
 HelmfileEnvironment = Annotated[str, AfterValidator(_helmfile_environment)]
+NonEmpty = Annotated[str, AfterValidator(_non_empty)]
 
 
 class _Model(BaseModel):
@@ -237,10 +286,52 @@ class SpokeConfig(_Model):
         return self.helmfile_environment or self.name
 
 
+class PluginConfig(_Model):
+    """The helmfile Config Management Plugin (a sidecar of the repo-server)."""
+
+    # Needs bash, the aws CLI, jq, helm and helmfile (0.155.1 or newer).
+    image: Annotated[str, AfterValidator(_image)]
+    name: DnsLabel = "helmfile"
+    # When set, Applications reference the plugin as <name>-<version> (Argo CD's rule).
+    version: Annotated[str, AfterValidator(_plugin_version)] | None = None
+    helmfile_args: list[NonEmpty] = []
+    # The sidecar's ARGOCD_EXEC_TIMEOUT (Argo CD's default: 90s).
+    exec_timeout: Annotated[str, AfterValidator(_duration)] | None = None
+
+    @property
+    def reference(self) -> str:
+        return f"{self.name}-{self.version}" if self.version else self.name
+
+
+class ApplicationSetConfig(_Model):
+    name: DnsLabel
+    repo_url: Annotated[str, AfterValidator(_repo_url)] = Field(alias="repoURL")
+    path: Annotated[str, AfterValidator(_repo_path)]
+    target_revision: NonEmpty = "HEAD"
+    project: DnsSubdomain = "default"
+    # matchLabels on the cluster Secrets; the stack label is always added.
+    selector: dict[LabelKey, LabelValue] = {}
+    namespace: DnsLabel
+    sync_policy: Literal["automated", "manual"] = "manual"
+
+
+class SandboxConfig(_Model):
+    """Creates the hub and the one spoke EKS cluster (pulumi-eks) and installs Argo CD, to try the whole topology."""
+
+    instance_type: NonEmpty = "t3.medium"
+    node_count: int = Field(default=2, ge=1, le=5)
+    kubernetes_version: Annotated[str, AfterValidator(_kubernetes_version)] = "1.33"
+    # The argo-cd Helm chart (8.x installs Argo CD 3.x; 2.10 or newer is required).
+    argocd_chart_version: NonEmpty = "8.5.0"
+
+
 class FleetConfig(_Model):
     hub: HubConfig
     accounts: list[AccountConfig] = Field(min_length=1)
     spokes: list[SpokeConfig] = Field(min_length=1)
+    plugin: PluginConfig
+    application_sets: list[ApplicationSetConfig] = []
+    sandbox: SandboxConfig | None = None
 
     def account(self, name: str) -> AccountConfig:
         return next(account for account in self.accounts if account.name == name)
@@ -257,16 +348,42 @@ class FleetConfig(_Model):
     def names(self, stack: str) -> FleetNames:
         return FleetNames(stack=stack, prefix_base=self.hub.role_name_prefix)
 
+    def cluster_labels(self, spoke: SpokeConfig, stack: str) -> dict[str, str]:
+        """The labels of a spoke's Argo CD cluster Secret, which ApplicationSet selectors match."""
+        return {
+            **spoke.labels,
+            CLUSTER_SECRET_TYPE_LABEL: "cluster",
+            ACCOUNT_LABEL: spoke.account,
+            REGION_LABEL: spoke.region,
+            STACK_LABEL: stack,
+        }
+
+    def selected_spokes(self, application_set: ApplicationSetConfig, stack: str) -> list[SpokeConfig]:
+        return [
+            spoke
+            for spoke in self.spokes
+            if application_set.selector.items() <= self.cluster_labels(spoke, stack).items()
+        ]
+
+    def warnings(self, stack: str) -> list[str]:
+        """Things that are valid but probably not what the user meant."""
+        return [
+            f"applicationSets[{index}].selector: matches no spoke of this stack "
+            f"({application_set.name} generates no Application until a spoke carries these labels)"
+            for index, application_set in enumerate(self.application_sets)
+            if not self.selected_spokes(application_set, stack)
+        ]
+
 
 # --- parsing ---------------------------------------------------------------------------------
 
-TOP_LEVEL_KEYS = {"hub": "hub", "accounts": "accounts", "spokes": "spokes"}
+TOP_LEVEL_KEYS = ("hub", "accounts", "spokes", "plugin", "applicationSets", "sandbox")
 
 
 def parse_fleet_config(raw: Mapping[str, Any], stack: str) -> FleetConfig:
     """Validate `raw` (top-level key -> value) completely; raise ConfigError listing every problem."""
     problems = [f"{key}: unknown key{_suggestion(key, TOP_LEVEL_KEYS)}" for key in raw if key not in TOP_LEVEL_KEYS]
-    known = {field: raw[key] for key, field in TOP_LEVEL_KEYS.items() if key in raw}
+    known = {key: raw[key] for key in TOP_LEVEL_KEYS if key in raw}
     fleet: FleetConfig | None = None
     try:
         fleet = FleetConfig.model_validate(known)
@@ -288,7 +405,10 @@ def read_fleet_config() -> FleetConfig:
             raw[key] = json.loads(value) if isinstance(value, str) else value
         except json.JSONDecodeError:
             raw[key] = value
-    return parse_fleet_config(raw, pulumi.get_stack())
+    fleet = parse_fleet_config(raw, pulumi.get_stack())
+    for warning in fleet.warnings(pulumi.get_stack()):
+        pulumi.log.warn(warning)
+    return fleet
 
 
 def _project_config_keys() -> set[str]:
@@ -334,17 +454,11 @@ def _sibling_keys(loc: tuple[Any, ...]) -> list[str]:
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
-        field = model.model_fields.get(_snake(str(part)))
-        if field is None:
-            return []
-        model = _model_in(field.annotation)
+        field = next((f for name, f in model.model_fields.items() if part in (f.alias, name)), None)
+        model = _model_in(field.annotation) if field is not None else None
         if model is None:
             return []
     return [field.alias or name for name, field in model.model_fields.items()]
-
-
-def _snake(camel: str) -> str:
-    return re.sub(r"(?<!^)([A-Z])", r"_\1", camel).lower()
 
 
 def _model_in(annotation: Any) -> Any:
@@ -389,6 +503,44 @@ def _provisioner_account_mismatch(path: str, entry: Mapping[str, Any]) -> list[s
     ]
 
 
+def _application_set_checks(raw: Mapping[str, Any], spokes: list[tuple[int, dict[str, Any]]]) -> list[str]:
+    application_sets = _items(raw, "applicationSets")
+    problems = _duplicates(application_sets, "name", "applicationSets", "ApplicationSet name")
+    spoke_names = [spoke["name"] for _, spoke in spokes if isinstance(spoke.get("name"), str)]
+    for index, application_set in application_sets:
+        name = application_set.get("name")
+        if not isinstance(name, str) or not spoke_names:
+            continue
+        longest = max(spoke_names, key=len)
+        if len(f"{name}-{longest}") > APPLICATION_NAME_LIMIT:
+            problems.append(
+                f'applicationSets[{index}].name: the Application for spoke "{longest}" would be named '
+                f'"{name}-{longest}", over {APPLICATION_NAME_LIMIT} characters (Argo CD labels resources with it)'
+            )
+    return problems
+
+
+def _sandbox_checks(raw: Mapping[str, Any], spokes: list[tuple[int, dict[str, Any]]]) -> list[str]:
+    """The sandbox builds exactly one spoke, in the hub's region, reached through an access entry."""
+    if "sandbox" not in raw:
+        return []
+    if len(spokes) != 1:
+        return [f"sandbox: the sandbox creates one spoke cluster, but spokes lists {len(spokes)}"]
+    index, spoke = spokes[0]
+    hub = raw.get("hub") if isinstance(raw.get("hub"), dict) else {}
+    problems = []
+    if spoke.get("clusterAccess", "aws-auth") != "access-entry":
+        problems.append(
+            f"spokes[{index}].clusterAccess: sandbox clusters use EKS access entries (authentication mode API); "
+            "set clusterAccess: access-entry"
+        )
+    if isinstance(hub, dict) and spoke.get("region") != hub.get("region"):
+        problems.append(f"spokes[{index}].region: the sandbox spoke must be in the hub's region ({hub.get('region')})")
+    if isinstance(hub, dict) and spoke.get("clusterName") == hub.get("clusterName"):
+        problems.append(f"spokes[{index}].clusterName: the sandbox creates two clusters; give the spoke its own name")
+    return problems
+
+
 def _cross_checks(raw: Mapping[str, Any], stack: str) -> list[str]:
     """Checks that span several entries; run on the raw values so they report even when an entry is invalid."""
     accounts = _items(raw, "accounts")
@@ -418,12 +570,19 @@ def _cross_checks(raw: Mapping[str, Any], stack: str) -> list[str]:
                 "(an aws-auth mapping is cluster-wide)"
             )
 
+    for index, account in accounts:
+        if account.get("name") == "hub":
+            problems.append(f'accounts[{index}].name: "hub" is reserved for the hub account; choose another name')
+
     used = {spoke.get("account") for _, spoke in spokes}
     for index, account in accounts:
         if account.get("name") not in used:
             problems.append(
                 f'accounts[{index}]: no spoke uses account "{account.get("name")}"; add a spoke for it or remove it'
             )
+
+    problems += _application_set_checks(raw, spokes)
+    problems += _sandbox_checks(raw, spokes)
 
     hub: Mapping[str, Any] = raw["hub"] if isinstance(raw.get("hub"), dict) else {}
     for path, entry in [("hub", hub)] + [(f"accounts[{index}]", account) for index, account in accounts]:

@@ -262,7 +262,12 @@ def run_program(
     logger.propagate = False
     logger.addHandler(_ListHandler(warnings))
 
+    # A loop of its own (set before the runtime creates its first futures): a failed run must not
+    # leave tasks behind that surface in the next one.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     runtime_settings.ROOT.set(None)
+    runtime_settings.SETTINGS.outputs.clear()
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor, logger=logger)
     pulumi.runtime.set_all_config(config_values(stack_config))
     outputs: dict[str, Any] = {}
@@ -273,8 +278,14 @@ def run_program(
         exported = getattr(root, "outputs", {})
         pulumi.Output.all(**exported).apply(outputs.update)
 
-    loop = _event_loop()
-    loop.run_until_complete(run_pulumi_func(body))
+    try:
+        loop.run_until_complete(run_pulumi_func(body))
+    finally:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
     return ProgramRun(registrations=monitor.registrations, outputs=_plain(outputs), warnings=warnings)
 
 
@@ -287,15 +298,3 @@ class _ListHandler(logging.Handler):
 
     def emit(self, record: Any) -> None:
         self.sink.append(record.getMessage())
-
-
-def _event_loop() -> asyncio.AbstractEventLoop:
-    try:
-        loop = asyncio.get_event_loop()
-    except RuntimeError:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-    if loop.is_closed():
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-    return loop

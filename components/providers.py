@@ -52,8 +52,12 @@ def aws_provider(
     )
 
 
-def lookup_cluster(name: str, region: str, account_id: str, provider: aws.Provider) -> ClusterFacts:
-    cluster = aws.eks.get_cluster_output(name=name, region=region, opts=pulumi.InvokeOutputOptions(provider=provider))
+def lookup_cluster(name: str, region: str, account_id: str, opts: pulumi.InvokeOutputOptions) -> ClusterFacts:
+    """Endpoint, CA, OIDC issuer and authentication mode of an EKS cluster.
+
+    `opts` picks the account (provider or parent) and, for sandbox clusters, what to wait for.
+    """
+    cluster = aws.eks.get_cluster_output(name=name, region=region, opts=opts)
     return ClusterFacts(
         name=name,
         region=region,

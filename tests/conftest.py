@@ -16,6 +16,7 @@ PROD_ACCOUNT = "222222222222"
 STG_ACCOUNT = "333333333333"
 OUTSIDE_ACCOUNT = "999999999999"
 STG_KMS_KEY = "arn:aws:kms:ap-northeast-1:333333333333:key/11111111-2222-3333-4444-555555555555"
+PLUGIN_IMAGE = "ghcr.io/example/argocd-helmfile-cmp:1.2.0"
 
 
 class Mocks(FleetMocks):
@@ -72,6 +73,26 @@ def fleet_config(identity: str = "irsa") -> dict[str, Any]:
                 "clusterAccess": "access-entry",
                 "helmfileEnvironment": "staging",
                 "labels": {"env": "stg"},
+                "namespaces": ["platform", "apps"],
+            },
+        ],
+        "argocd-fleet:plugin": {"image": PLUGIN_IMAGE, "helmfileArgs": ["--skip-deps"], "execTimeout": "180s"},
+        "argocd-fleet:applicationSets": [
+            {
+                "name": "platform",
+                "repoURL": "https://github.com/example/deploy.git",
+                "path": "helmfile/platform",
+                "targetRevision": "main",
+                "project": "default",
+                "selector": {"env": "prod"},
+                "namespace": "platform",
+                "syncPolicy": "automated",
+            },
+            {
+                "name": "observability",
+                "repoURL": "git@github.com:example/observability.git",
+                "path": ".",
+                "namespace": "monitoring",
             },
         ],
     }

@@ -38,7 +38,9 @@ def test_deploy_role_has_no_iam_permissions(fleet_run: ProgramRun) -> None:
 
 
 def ssm_policy(run: ProgramRun, account: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(run.named(f"fleet-{account}-ssm-read", "aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    document: dict[str, Any] = json.loads(
+        run.named(f"fleet-{account}-ssm-read", "aws:iam/rolePolicy:RolePolicy").inputs["policy"]
+    )
     return document
 
 
