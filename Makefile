@@ -3,7 +3,9 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 READY  := $(VENV)/.ready
 
-.PHONY: setup test lint
+STACK  ?= example
+
+.PHONY: setup test lint plan
 
 $(READY): requirements.txt requirements-dev.txt
 	python3 -m venv $(VENV)
@@ -23,3 +25,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+## plan: set up, then show what `pulumi up` would do for STACK (default: example), offline, into build/STACK
+plan: setup
+	$(PYTHON) -m components.plan --stack $(STACK) --out build/$(STACK)
