@@ -4,10 +4,17 @@ The configuration is read and validated once (every problem reported together, b
 registered); the components do the rest.
 """
 
+import gc
+
 import pulumi
 
 from components.config import read_fleet_config
 from components.fleet import Fleet, FleetArgs
+
+# Pulumi keeps every resource and Output alive until the program ends. With Python's default
+# thresholds the cyclic collector rescans that growing graph again and again, so the time per
+# spoke would grow with the fleet; collecting less often keeps it flat (benchmarks/plan_scale.py).
+gc.set_threshold(100_000, 50, 100)
 
 config = read_fleet_config()
 fleet = Fleet("fleet", FleetArgs(config=config, stack=pulumi.get_stack()))

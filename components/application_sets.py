@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -73,6 +73,8 @@ class ApplicationSetsArgs:
     namespace: str
     stack: str
     plugin_reference: str
+    # What the ApplicationSets wait for (sandbox: the Argo CD release that installs their CRD).
+    hub_ready: list[pulumi.Resource] = field(default_factory=list)
 
 
 class ApplicationSets(pulumi.ComponentResource):
@@ -88,6 +90,6 @@ class ApplicationSets(pulumi.ComponentResource):
                 kind=manifest["kind"],
                 metadata=manifest["metadata"],
                 spec=manifest["spec"],
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=args.hub_ready),
             )
         self.register_outputs({})

@@ -18,6 +18,7 @@ import pulumi
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from components import policies
 from components.names import (
     ACCOUNT_LABEL,
     CLUSTER_SECRET_TYPE_LABEL,
@@ -348,6 +349,9 @@ class FleetConfig(_Model):
     def names(self, stack: str) -> FleetNames:
         return FleetNames(stack=stack, prefix_base=self.hub.role_name_prefix)
 
+    def role_arn(self, account_id: str, role_name: str) -> str:
+        return f"arn:{self.hub.partition}:iam::{account_id}:role/{role_name}"
+
     def cluster_labels(self, spoke: SpokeConfig, stack: str) -> dict[str, str]:
         """The labels of a spoke's Argo CD cluster Secret, which ApplicationSet selectors match."""
         return {
@@ -390,9 +394,40 @@ def parse_fleet_config(raw: Mapping[str, Any], stack: str) -> FleetConfig:
     except ValidationError as error:
         problems += [_describe(item) for item in error.errors()]
     problems += _cross_checks(raw, stack)
+    if fleet is not None and not problems:
+        problems += _size_checks(fleet)
     if problems or fleet is None:
         raise ConfigError(problems)
     return fleet
+
+
+def _size_checks(fleet: FleetConfig) -> list[str]:
+    """IAM quotas the generated documents must respect, checked before anything is created."""
+    problems = []
+    hub = fleet.hub
+    for target in ("deploy", "ssm-read"):
+        documents = policies.assume_fleet_roles_policies(
+            hub.partition, f"{hub.role_name_prefix}-x-{target}", [a.account_id for a in fleet.accounts], True, "S"
+        )
+        if len(documents) > policies.MANAGED_POLICIES_PER_ROLE:
+            problems.append(
+                f"accounts: {len(fleet.accounts)} accounts need {len(documents)} managed policies on each hub role; "
+                f"IAM attaches at most {policies.MANAGED_POLICIES_PER_ROLE}: split the fleet into several stacks"
+            )
+            break
+    budget = int(policies.INLINE_POLICIES_LIMIT * policies.HEADROOM)
+    for index, account in enumerate(fleet.accounts):
+        regions = fleet.ssm_regions_of(account)
+        document = policies.ssm_read_policy(
+            hub.partition, account.account_id, regions, account.ssm_parameter_paths, account.kms_key_arns
+        )
+        if policies.size(document) > budget:
+            problems.append(
+                f"accounts[{index}].ssmParameterPaths: the SSM read policy would be {policies.size(document)} "
+                f"characters ({len(account.ssm_parameter_paths)} paths x {len(regions)} regions); keep it under "
+                f"{budget} (IAM allows {policies.INLINE_POLICIES_LIMIT}): use fewer, broader paths"
+            )
+    return problems
 
 
 def read_fleet_config() -> FleetConfig:

@@ -105,10 +105,10 @@ class Fleet(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, providers={"kubernetes": hub_kubernetes}),
             )
             hub_ready = [argocd.release]
-        on_hub = pulumi.ResourceOptions(
-            parent=self, providers={"aws": hub_aws, "kubernetes": hub_kubernetes}, depends_on=hub_ready
-        )
+        on_hub = pulumi.ResourceOptions(parent=self, providers={"aws": hub_aws, "kubernetes": hub_kubernetes})
 
+        # Role names are fixed, so ARNs are known before anything exists: previews show whole trust
+        # policies, and dependencies are explicit (IAM refuses to trust a role that does not exist yet).
         spoke_accounts = {
             account.name: SpokeAccount(
                 f"{name}-{account.name}",
@@ -117,11 +117,13 @@ class Fleet(pulumi.ComponentResource):
                     names=names,
                     partition=hub.partition,
                     ssm_regions=config.ssm_regions_of(account),
-                    management_role_arn=identity.management_role_arn,
-                    repo_server_role_arn=identity.repo_server_role_arn,
+                    management_role_arn=config.role_arn(hub.account_id, names.management_role),
+                    repo_server_role_arn=config.role_arn(hub.account_id, names.repo_server_role),
                     tag_session=hub.identity == "pod-identity",
                 ),
-                opts=pulumi.ResourceOptions(parent=self, providers={"aws": aws_providers[account.account_id]}),
+                opts=pulumi.ResourceOptions(
+                    parent=self, providers={"aws": aws_providers[account.account_id]}, depends_on=[identity]
+                ),
             )
             for account in config.accounts
         }
@@ -138,8 +140,9 @@ class Fleet(pulumi.ComponentResource):
                     partition=hub.partition,
                     hub_namespace=hub.namespace,
                     labels=config.cluster_labels(spoke, stack),
-                    deploy_role_arn=spoke_accounts[account.name].deploy_role_arn,
-                    ssm_read_role_arn=spoke_accounts[account.name].ssm_read_role_arn,
+                    deploy_role_arn=config.role_arn(account.account_id, names.deploy_role),
+                    ssm_read_role_arn=config.role_arn(account.account_id, names.ssm_read_role),
+                    roles_created_by=spoke_accounts[account.name],
                     cluster_created_by=sandbox.spoke_cluster if sandbox else None,
                     hub_ready=hub_ready,
                 ),
@@ -151,7 +154,9 @@ class Fleet(pulumi.ComponentResource):
 
         plugin = HelmfilePlugin(
             f"{name}-helmfile-plugin",
-            HelmfilePluginArgs(plugin=config.plugin, namespace=hub.namespace, config_map_name=config_map_name),
+            HelmfilePluginArgs(
+                plugin=config.plugin, namespace=hub.namespace, config_map_name=config_map_name, hub_ready=hub_ready
+            ),
             opts=on_hub,
         )
         ApplicationSets(
@@ -161,6 +166,7 @@ class Fleet(pulumi.ComponentResource):
                 namespace=hub.namespace,
                 stack=stack,
                 plugin_reference=plugin.plugin_reference,
+                hub_ready=hub_ready,
             ),
             opts=on_hub,
         )

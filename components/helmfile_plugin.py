@@ -7,7 +7,7 @@ component publishes the container and volumes to put in `repoServer.extraContain
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,8 @@ class HelmfilePluginArgs:
     plugin: PluginConfig
     namespace: str
     config_map_name: str
+    # What the ConfigMap waits for (sandbox: the Argo CD release that creates the namespace).
+    hub_ready: list[pulumi.Resource] = field(default_factory=list)
 
 
 class HelmfilePlugin(pulumi.ComponentResource):
@@ -117,7 +119,7 @@ class HelmfilePlugin(pulumi.ComponentResource):
                 "plugin.yaml": yaml.safe_dump(plugin_manifest(plugin), sort_keys=False),
                 SCRIPT_KEY: GENERATE_SCRIPT.read_text(),
             },
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.hub_ready),
         )
         self.config_map_name = config_map.metadata.name
         self.plugin_reference = plugin.reference

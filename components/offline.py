@@ -72,6 +72,7 @@ class Registration:
     delete_before_replace: bool = False
     protect: bool = False
     read: bool = False
+    dependencies: list[str] = field(default_factory=list)
 
 
 class FleetMocks(Mocks):
@@ -190,6 +191,7 @@ class RecordingMonitor(MockMonitor):
                 delete_before_replace=bool(getattr(request, "deleteBeforeReplace", False)),
                 protect=bool(getattr(request, "protect", False)),
                 read=read,
+                dependencies=sorted(getattr(request, "dependencies", [])),
             )
         )
 
@@ -286,6 +288,7 @@ def run_program(
             task.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
+        asyncio.set_event_loop(None)
     return ProgramRun(registrations=monitor.registrations, outputs=_plain(outputs), warnings=warnings)
 
 

@@ -1,7 +1,9 @@
-"""Providers (one AWS provider per account, one Kubernetes provider per cluster) and cluster lookups."""
+"""Providers (one AWS provider per account, one Kubernetes provider per cluster that runs something) and lookups."""
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 
 import pulumi
@@ -19,18 +21,30 @@ class AccountAccess:
     provisioner_role_arn: str | None
 
 
-@dataclass(frozen=True)
 class ClusterFacts:
-    """What the EKS API says about a cluster; all lookups, never written."""
+    """What the EKS API says about one cluster; a lookup, never written. Each fact is derived on first use."""
 
-    name: str
-    region: str
-    account_id: str
-    endpoint: pulumi.Output[str]
-    certificate_authority: pulumi.Output[str]
-    oidc_issuer: pulumi.Output[str]
-    arn: pulumi.Output[str]
-    authentication_mode: pulumi.Output[str]
+    def __init__(self, name: str, region: str, account_id: str, lookup: pulumi.Output[aws.eks.GetClusterResult]):
+        self.name, self.region, self.account_id = name, region, account_id
+        self._lookup = lookup
+
+    @functools.cached_property
+    def endpoint(self) -> pulumi.Output[str]:
+        return self._lookup.endpoint
+
+    @functools.cached_property
+    def certificate_authority(self) -> pulumi.Output[str]:
+        return self._lookup.certificate_authorities.apply(lambda authorities: authorities[0].data)
+
+    @functools.cached_property
+    def oidc_issuer(self) -> pulumi.Output[str]:
+        return self._lookup.identities.apply(lambda identities: identities[0].oidcs[0].issuer)
+
+    @functools.cached_property
+    def authentication_mode(self) -> pulumi.Output[str]:
+        return self._lookup.access_configs.apply(
+            lambda configs: configs[0].authentication_mode if configs else "CONFIG_MAP"
+        )
 
 
 def aws_provider(
@@ -57,19 +71,7 @@ def lookup_cluster(name: str, region: str, account_id: str, opts: pulumi.InvokeO
 
     `opts` picks the account (provider or parent) and, for sandbox clusters, what to wait for.
     """
-    cluster = aws.eks.get_cluster_output(name=name, region=region, opts=opts)
-    return ClusterFacts(
-        name=name,
-        region=region,
-        account_id=account_id,
-        endpoint=cluster.endpoint,
-        certificate_authority=cluster.certificate_authorities.apply(lambda authorities: authorities[0].data),
-        oidc_issuer=cluster.identities.apply(lambda identities: identities[0].oidcs[0].issuer),
-        arn=cluster.arn,
-        authentication_mode=cluster.access_configs.apply(
-            lambda configs: configs[0].authentication_mode if configs else "CONFIG_MAP"
-        ),
-    )
+    return ClusterFacts(name, region, account_id, aws.eks.get_cluster_output(name=name, region=region, opts=opts))
 
 
 def kubeconfig(cluster: ClusterFacts, provisioner_role_arn: str | None) -> pulumi.Output[str]:
@@ -77,36 +79,33 @@ def kubeconfig(cluster: ClusterFacts, provisioner_role_arn: str | None) -> pulum
     token_args = ["--region", cluster.region, "eks", "get-token", "--cluster-name", cluster.name, "--output", "json"]
     if provisioner_role_arn:
         token_args += ["--role-arn", provisioner_role_arn]
-    return pulumi.Output.json_dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": cluster.name,
-                    "cluster": {
-                        "server": cluster.endpoint,
-                        "certificate-authority-data": cluster.certificate_authority,
-                    },
-                }
-            ],
-            "contexts": [{"name": cluster.name, "context": {"cluster": cluster.name, "user": cluster.name}}],
-            "current-context": cluster.name,
-            "users": [
-                {
-                    "name": cluster.name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "aws",
-                            "args": token_args,
-                            "interactiveMode": "Never",
-                        }
-                    },
-                }
-            ],
+
+    def document(endpoint: str, certificate_authority: str) -> str:
+        user = {
+            "exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                "command": "aws",
+                "args": token_args,
+                "interactiveMode": "Never",
+            }
         }
-    )
+        return json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": cluster.name,
+                        "cluster": {"server": endpoint, "certificate-authority-data": certificate_authority},
+                    }
+                ],
+                "contexts": [{"name": cluster.name, "context": {"cluster": cluster.name, "user": cluster.name}}],
+                "current-context": cluster.name,
+                "users": [{"name": cluster.name, "user": user}],
+            }
+        )
+
+    return pulumi.Output.all(cluster.endpoint, cluster.certificate_authority).apply(lambda facts: document(*facts))
 
 
 def kubernetes_provider(

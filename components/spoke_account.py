@@ -19,8 +19,9 @@ class SpokeAccountArgs:
     partition: str
     # Regions whose Parameter Store (and SSM's use of the KMS keys) the SSM read role may read.
     ssm_regions: list[str]
-    management_role_arn: pulumi.Input[str]
-    repo_server_role_arn: pulumi.Input[str]
+    # The hub roles, by ARN (their names are fixed); the caller makes this component depend on them.
+    management_role_arn: str
+    repo_server_role_arn: str
     # Pod Identity session tags are transitive: chained roles must allow sts:TagSession.
     tag_session: bool
 
@@ -45,14 +46,14 @@ class SpokeAccount(pulumi.ComponentResource):
             f"{name}-deploy",
             name=names.deploy_role,
             description="Argo CD deploys to this account's EKS clusters as this role (hub management role assumes it)",
-            assume_role_policy=_trusting(args.management_role_arn, args.tag_session),
+            assume_role_policy=serialise(spoke_trust_policy(args.management_role_arn, args.tag_session)),
             opts=child,
         )
         ssm_read = aws.iam.Role(
             f"{name}-ssm-read",
             name=names.ssm_read_role,
             description="Argo CD's helmfile plugin reads SSM parameters as this role (hub repo-server role assumes it)",
-            assume_role_policy=_trusting(args.repo_server_role_arn, args.tag_session),
+            assume_role_policy=serialise(spoke_trust_policy(args.repo_server_role_arn, args.tag_session)),
             opts=child,
         )
         aws.iam.RolePolicy(
@@ -74,7 +75,3 @@ class SpokeAccount(pulumi.ComponentResource):
         self.deploy_role_arn = deploy.arn
         self.ssm_read_role_arn = ssm_read.arn
         self.register_outputs({"deploy_role_arn": self.deploy_role_arn, "ssm_read_role_arn": self.ssm_read_role_arn})
-
-
-def _trusting(hub_role_arn: pulumi.Input[str], tag_session: bool) -> pulumi.Output[str]:
-    return serialise(pulumi.Output.from_input(hub_role_arn).apply(lambda arn: spoke_trust_policy(arn, tag_session)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pulumi
@@ -32,8 +33,11 @@ class SpokeClusterArgs:
     hub_namespace: str
     # Labels of the cluster Secret (the spoke's own plus the fleet's), as ApplicationSets select them.
     labels: dict[str, str]
-    deploy_role_arn: pulumi.Input[str]
-    ssm_read_role_arn: pulumi.Input[str]
+    # The account's roles, by ARN (their names are fixed), and the component that creates them: the
+    # access entry and the aws-auth entry wait for it (EKS refuses a principal that does not exist).
+    deploy_role_arn: str
+    ssm_read_role_arn: str
+    roles_created_by: pulumi.Resource
     # A cluster this stack creates (sandbox): the lookup waits for it.
     cluster_created_by: pulumi.Resource | None = None
     # What hub objects wait for (sandbox: the Argo CD release that creates the namespace).
@@ -119,7 +123,7 @@ class SpokeCluster(pulumi.ComponentResource):
             username=names.deploy_username,
             groups=[names.deployers_group],
             provisioner_role_arn=args.account.provisioner_role_arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[binding]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[binding, args.roles_created_by]),
         )
 
     def _grant_access_entry(self, args: SpokeClusterArgs, cluster: ClusterFacts) -> None:
@@ -132,7 +136,7 @@ class SpokeCluster(pulumi.ComponentResource):
             principal_arn=args.deploy_role_arn,
             type="STANDARD",
             region=spoke.region,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.roles_created_by]),
         )
         scope = (
             aws.eks.AccessPolicyAssociationAccessScopeArgs(type="namespace", namespaces=spoke.namespaces)
@@ -141,28 +145,32 @@ class SpokeCluster(pulumi.ComponentResource):
         )
         aws.eks.AccessPolicyAssociation(
             f"{self._name}-cluster-admin",
-            cluster_name=entry.cluster_name,
-            principal_arn=entry.principal_arn,
+            cluster_name=spoke.cluster_name,
+            principal_arn=args.deploy_role_arn,
             policy_arn=f"arn:{args.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
             access_scope=scope,
             region=spoke.region,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
         )
 
 
 def _cluster_secret_data(
-    spoke: SpokeConfig, cluster: ClusterFacts, deploy_role_arn: pulumi.Input[str]
+    spoke: SpokeConfig, cluster: ClusterFacts, deploy_role_arn: str
 ) -> dict[str, pulumi.Input[str]]:
     """Argo CD's cluster Secret keys: argocd-k8s-auth assumes roleARN and asks EKS for a token."""
+
+    def config(certificate_authority: str) -> str:
+        return json.dumps(
+            {
+                "awsAuthConfig": {"clusterName": spoke.cluster_name, "roleARN": deploy_role_arn},
+                "tlsClientConfig": {"insecure": False, "caData": certificate_authority},
+            }
+        )
+
     data: dict[str, pulumi.Input[str]] = {
         "name": spoke.name,
         "server": cluster.endpoint,
-        "config": pulumi.Output.json_dumps(
-            {
-                "awsAuthConfig": {"clusterName": spoke.cluster_name, "roleARN": deploy_role_arn},
-                "tlsClientConfig": {"insecure": False, "caData": cluster.certificate_authority},
-            }
-        ),
+        "config": cluster.certificate_authority.apply(config),
     }
     if spoke.namespaces:
         # The deploy role only reaches these namespaces, so Argo CD must not try cluster-wide watches.

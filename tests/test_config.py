@@ -296,3 +296,27 @@ def test_unknown_top_level_config_keys_reach_the_parser() -> None:
     stack_config["argocd-fleet:spokess"] = []
     with pytest.raises(ConfigError, match='spokess: unknown key; did you mean "spokes"'):
         run_program(stack_config, stack="test")
+
+
+def test_an_ssm_read_policy_over_the_inline_limit_is_refused() -> None:
+    problems = problems_after(
+        lambda raw: raw["accounts"][0].update(ssmParameterPaths=[f"/team-{n}/" for n in range(120)])
+    )
+    assert_problem(problems, "accounts[0].ssmParameterPaths", "SSM read policy would be", "IAM allows 10240")
+
+
+def test_more_accounts_than_ten_managed_policies_can_name_are_refused() -> None:
+    def huge(raw: dict[str, Any]) -> None:
+        raw["accounts"] = [
+            {"name": f"a{n}", "accountId": f"{500000000000 + n}", "ssmParameterPaths": ["/x/"]} for n in range(4000)
+        ]
+        raw["spokes"] = [
+            {"name": f"s{n}", "account": f"a{n}", "region": "ap-northeast-1", "clusterName": "c"} for n in range(4000)
+        ]
+        raw["applicationSets"] = []
+
+    assert_problem(problems_after(huge), "accounts", "4000 accounts need", "IAM attaches at most 10")
+
+
+def test_the_hub_name_is_reserved_for_the_hub_account() -> None:
+    assert_problem(problems_after(lambda raw: raw["accounts"][1].update(name="hub")), "accounts[1].name", "reserved")
