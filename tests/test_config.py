@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from components.config import ConfigError, FleetConfig, parse_fleet_config
+from components.config import TOP_LEVEL_KEYS, ConfigError, FleetConfig, parse_fleet_config
 from components.offline import FleetMocks, RecordingMonitor, run_program
 from tests.conftest import HUB_ACCOUNT, fleet_config, raw_config
 
@@ -320,3 +322,15 @@ def test_more_accounts_than_ten_managed_policies_can_name_are_refused() -> None:
 
 def test_the_hub_name_is_reserved_for_the_hub_account() -> None:
     assert_problem(problems_after(lambda raw: raw["accounts"][1].update(name="hub")), "accounts[1].name", "reserved")
+
+
+def test_pulumi_yaml_declares_the_project_and_its_keys() -> None:
+    project = yaml.safe_load((Path(__file__).resolve().parent.parent / "Pulumi.yaml").read_text())
+    assert project["name"] == "argocd-fleet"
+    assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": ".venv"}}
+    assert project["stackConfigDir"] == "stacks"
+    declared = project["config"]
+    # The sandbox is optional and has no default, which a declaration would turn into "required".
+    assert set(declared) == set(TOP_LEVEL_KEYS) - {"sandbox"}
+    assert all(entry["description"] for entry in declared.values())
+    assert declared["applicationSets"]["default"] == []

@@ -212,3 +212,10 @@ def test_an_unknown_stack_names_the_known_ones(tmp_path: Path) -> None:
     result = plan(tmp_path / "out", stack="nope")
     assert result.returncode != 0
     assert "no stack file stacks/Pulumi.nope.yaml (stacks: dev, example, prod, sandbox)" in result.stderr
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "sandbox"])
+def test_every_shipped_stack_plans(stack: str, tmp_path: Path) -> None:
+    result = plan(tmp_path / stack, stack=stack)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Plan for stack {stack}: ")

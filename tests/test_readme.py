@@ -39,6 +39,14 @@ def test_the_fresh_machine_commands_are_what_ci_runs() -> None:
         assert command in ci_commands, f"{command!r} is not run by .ci/run"
 
 
+def test_every_make_command_in_the_readme_runs_in_ci() -> None:
+    documented = set(re.findall(r"(make [a-z]+(?: STACK=[a-z]+)?)", README))
+    assert {"make plan", "make test", "make lint", "make setup", "make plan STACK=dev"} <= documented
+    ci_commands = set(commands(CI))
+    # `make setup` runs as the first step of every other target.
+    assert documented - {"make setup"} <= ci_commands, documented - ci_commands
+
+
 def test_the_makefile_targets_run_the_documented_commands() -> None:
     makefile = (PROJECT / "Makefile").read_text()
     assert "$(PYTHON) -m components.plan --stack $(STACK) --out build/$(STACK)" in makefile
