@@ -395,26 +395,33 @@ def parse_fleet_config(raw: Mapping[str, Any], stack: str) -> FleetConfig:
         problems += [_describe(item) for item in error.errors()]
     problems += _cross_checks(raw, stack)
     if fleet is not None and not problems:
-        problems += _size_checks(fleet)
+        problems += _size_checks(fleet, stack)
     if problems or fleet is None:
         raise ConfigError(problems)
     return fleet
 
 
-def _size_checks(fleet: FleetConfig) -> list[str]:
+def _size_checks(fleet: FleetConfig, stack: str) -> list[str]:
     """IAM quotas the generated documents must respect, checked before anything is created."""
     problems = []
-    hub = fleet.hub
-    for target in ("deploy", "ssm-read"):
-        documents = policies.assume_fleet_roles_policies(
-            hub.partition, f"{hub.role_name_prefix}-x-{target}", [a.account_id for a in fleet.accounts], True, "S"
-        )
-        if len(documents) > policies.MANAGED_POLICIES_PER_ROLE:
-            problems.append(
-                f"accounts: {len(fleet.accounts)} accounts need {len(documents)} managed policies on each hub role; "
-                f"IAM attaches at most {policies.MANAGED_POLICIES_PER_ROLE}: split the fleet into several stacks"
+    hub, names = fleet.hub, fleet.names(stack)
+    account_ids = [account.account_id for account in fleet.accounts]
+    # The hub's assume policies list every account (with sts:TagSession: the longer, Pod Identity form).
+    documents = max(
+        (
+            policies.assume_fleet_roles_policies(hub.partition, role, account_ids, True, sid)
+            for role, sid in (
+                (names.deploy_role, policies.ASSUME_DEPLOY_SID),
+                (names.ssm_read_role, policies.ASSUME_SSM_READ_SID),
             )
-            break
+        ),
+        key=len,
+    )
+    if len(documents) > policies.MANAGED_POLICIES_PER_ROLE:
+        problems.append(
+            f"accounts: {len(account_ids)} accounts need {len(documents)} managed policies on each hub role; "
+            f"IAM attaches at most {policies.MANAGED_POLICIES_PER_ROLE}: split the fleet into several stacks"
+        )
     budget = int(policies.INLINE_POLICIES_LIMIT * policies.HEADROOM)
     for index, account in enumerate(fleet.accounts):
         regions = fleet.ssm_regions_of(account)

@@ -14,6 +14,8 @@ import pulumi_aws as aws
 from components.config import HubConfig
 from components.names import FleetNames
 from components.policies import (
+    ASSUME_DEPLOY_SID,
+    ASSUME_SSM_READ_SID,
     assume_fleet_roles_policies,
     irsa_trust_policy,
     pod_identity_trust_policy,
@@ -61,10 +63,8 @@ class HubIdentity(pulumi.ComponentResource):
             "Argo CD repo-server helmfile plugin: assumes the fleet's SSM read roles",
             self._trust(repo_server_accounts),
         )
-        self._allow_assume(management, "management", names.management_role, names.deploy_role, "AssumeFleetDeployRoles")
-        self._allow_assume(
-            repo_server, "repo-server", names.repo_server_role, names.ssm_read_role, "AssumeFleetSsmReadRoles"
-        )
+        self._allow_assume(management, "management", names.management_role, names.deploy_role, ASSUME_DEPLOY_SID)
+        self._allow_assume(repo_server, "repo-server", names.repo_server_role, names.ssm_read_role, ASSUME_SSM_READ_SID)
 
         if pod_identity:
             for role, service_accounts in ((management, management_accounts), (repo_server, repo_server_accounts)):

@@ -30,6 +30,8 @@ HEADROOM = 0.85
 STS_AUDIENCE = "sts.amazonaws.com"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
 SSM_READ_ACTIONS = ["ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath"]
+ASSUME_DEPLOY_SID = "AssumeFleetDeployRoles"
+ASSUME_SSM_READ_SID = "AssumeFleetSsmReadRoles"
 
 
 def size(document: Document) -> int:
