@@ -23,6 +23,8 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.stack import run_pulumi_func
 
+from components.config import partition_of
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_ROOT / "__main__.py"
 PROJECT = "argocd-fleet"
@@ -43,16 +45,10 @@ def placeholder_cluster(account_id: str, region: str, name: str) -> ClusterFixtu
     digest = hashlib.sha256(f"{account_id}/{region}/{name}".encode()).hexdigest()[:32].upper()
     certificate = f"-----BEGIN CERTIFICATE-----\n{PLACEHOLDER} CA of {name}\n-----END CERTIFICATE-----\n"
     return ClusterFixture(
-        endpoint=f"https://{PLACEHOLDER.lower()}-{digest[:12].lower()}.{name.lower()}.{region}.eks.invalid",
+        endpoint=f"https://{PLACEHOLDER}-{digest[:12]}.{name.lower()}.{region}.eks.invalid",
         certificate_authority=base64.b64encode(certificate.encode()).decode(),
         oidc_issuer=f"https://oidc.eks.{region}.amazonaws.com/id/{PLACEHOLDER}{digest[: 32 - len(PLACEHOLDER)]}",
     )
-
-
-def partition_of_region(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
 
 
 @dataclass
@@ -117,7 +113,7 @@ class FleetMocks(Mocks):
 
 def _computed_outputs(typ: str, inputs: Mapping[str, Any], account_id: str, region: str) -> dict[str, Any]:
     """The attributes AWS would compute on create that the program reads back."""
-    partition = partition_of_region(region)
+    partition = partition_of(region)
     name = inputs.get("name", "")
     if typ == "aws:iam/role:Role":
         return {"arn": f"arn:{partition}:iam::{account_id}:role/{name}", "uniqueId": f"AROA{PLACEHOLDER}"}
@@ -133,7 +129,7 @@ def _get_cluster(mocks: FleetMocks, account_id: str, provider_region: str, args:
     return {
         "name": name,
         "id": name,
-        "arn": f"arn:{partition_of_region(region)}:eks:{region}:{account_id}:cluster/{name}",
+        "arn": f"arn:{partition_of(region)}:eks:{region}:{account_id}:cluster/{name}",
         "endpoint": facts.endpoint,
         "certificateAuthorities": [{"data": facts.certificate_authority}],
         "identities": [{"oidcs": [{"issuer": facts.oidc_issuer}]}],
@@ -146,7 +142,7 @@ def _get_oidc_provider(
     _mocks: FleetMocks, account_id: str, provider_region: str, args: Mapping[str, Any]
 ) -> dict[str, Any]:
     host = str(args["url"]).removeprefix("https://")
-    partition = partition_of_region(provider_region)
+    partition = partition_of(provider_region)
     return {"arn": f"arn:{partition}:iam::{account_id}:oidc-provider/{host}", "url": host}
 
 
