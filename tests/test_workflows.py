@@ -423,7 +423,10 @@ def test_secrets_reach_only_the_steps_that_need_them() -> None:
             for step in steps(job):
                 if "secrets." in json.dumps(step):
                     assert action(step) == PULUMI_ACTION, f"{name}/{job_id}: {step.get('name')!r} gets a secret"
-                    assert set(re.findall(r"secrets\.(\w+)", json.dumps(step))) == {"PULUMI_ACCESS_TOKEN"}
+                    assert set(re.findall(r"secrets\.(\w+)", json.dumps(step))) == {
+                        "PULUMI_ACCESS_TOKEN",
+                        "PULUMI_CONFIG_PASSPHRASE",
+                    }
 
 
 def test_up_jobs_queue_per_stack_and_are_never_cancelled() -> None:
