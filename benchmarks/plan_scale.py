@@ -35,7 +35,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from components import policies
 from components.offline import FleetMocks, ProgramRun, run_program
-from components.plan import Facts, Plan
 
 SHAPES = {"spread": None, "packed": 10}
 LIMITS = {
@@ -109,7 +108,7 @@ def fleet_config(spokes: int, accounts: int | None) -> dict[str, Any]:
 
 def largest_documents(run: ProgramRun) -> dict[str, float]:
     """Largest document of each kind as a percentage of its limit (from what the program registered)."""
-    roles = Plan(stack="bench", run=run, facts=Facts()).roles()
+    roles = run.iam_roles
     sizes = {
         "trust": max(policies.size(role.trust) for role in roles),
         "inline": max(sum(policies.size(d) for d in role.inline.values()) for role in roles),

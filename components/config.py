@@ -49,6 +49,7 @@ _IMAGE = re.compile(
 )
 _PLUGIN_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,30}")
 _DURATION = re.compile(r"[1-9][0-9]*(s|m)")
+_KUBERNETES_VERSION = re.compile(r"1\.[0-9]{2}")
 _REPO_URL = re.compile(r"(https?|ssh)://[^\s/?#]+[^\s]*|[\w.-]+@[\w.-]+:[^\s]+")
 # Argo CD labels every resource it deploys with the Application name: it must fit a label value.
 APPLICATION_NAME_LIMIT = 63
@@ -203,7 +204,7 @@ def _repo_path(value: str) -> str:
 
 
 def _kubernetes_version(value: str) -> str:
-    return _matches(re.compile(r"1\.[0-9]{2}"), value, "a Kubernetes minor version such as 1.33")
+    return _matches(_KUBERNETES_VERSION, value, "a Kubernetes minor version such as 1.33")
 
 
 def _non_empty(value: str) -> str:
@@ -350,7 +351,7 @@ class FleetConfig(_Model):
         return FleetNames(stack=stack, prefix_base=self.hub.role_name_prefix)
 
     def role_arn(self, account_id: str, role_name: str) -> str:
-        return f"arn:{self.hub.partition}:iam::{account_id}:role/{role_name}"
+        return policies.role_arn(self.hub.partition, account_id, role_name)
 
     def cluster_labels(self, spoke: SpokeConfig, stack: str) -> dict[str, str]:
         """The labels of a spoke's Argo CD cluster Secret, which ApplicationSet selectors match."""
@@ -562,23 +563,24 @@ def _application_set_checks(raw: Mapping[str, Any], spokes: list[tuple[int, dict
     return problems
 
 
-def _sandbox_checks(raw: Mapping[str, Any], spokes: list[tuple[int, dict[str, Any]]]) -> list[str]:
+def _sandbox_checks(
+    raw: Mapping[str, Any], hub: Mapping[str, Any], spokes: list[tuple[int, dict[str, Any]]]
+) -> list[str]:
     """The sandbox builds exactly one spoke, in the hub's region, reached through an access entry."""
     if "sandbox" not in raw:
         return []
     if len(spokes) != 1:
         return [f"sandbox: the sandbox creates one spoke cluster, but spokes lists {len(spokes)}"]
     index, spoke = spokes[0]
-    hub = raw.get("hub") if isinstance(raw.get("hub"), dict) else {}
     problems = []
     if spoke.get("clusterAccess", "aws-auth") != "access-entry":
         problems.append(
             f"spokes[{index}].clusterAccess: sandbox clusters use EKS access entries (authentication mode API); "
             "set clusterAccess: access-entry"
         )
-    if isinstance(hub, dict) and spoke.get("region") != hub.get("region"):
+    if spoke.get("region") != hub.get("region"):
         problems.append(f"spokes[{index}].region: the sandbox spoke must be in the hub's region ({hub.get('region')})")
-    if isinstance(hub, dict) and spoke.get("clusterName") == hub.get("clusterName"):
+    if spoke.get("clusterName") == hub.get("clusterName"):
         problems.append(f"spokes[{index}].clusterName: the sandbox creates two clusters; give the spoke its own name")
     return problems
 
@@ -623,10 +625,9 @@ def _cross_checks(raw: Mapping[str, Any], stack: str) -> list[str]:
                 f'accounts[{index}]: no spoke uses account "{account.get("name")}"; add a spoke for it or remove it'
             )
 
-    problems += _application_set_checks(raw, spokes)
-    problems += _sandbox_checks(raw, spokes)
-
     hub: Mapping[str, Any] = raw["hub"] if isinstance(raw.get("hub"), dict) else {}
+    problems += _application_set_checks(raw, spokes)
+    problems += _sandbox_checks(raw, hub, spokes)
     for path, entry in [("hub", hub)] + [(f"accounts[{index}]", account) for index, account in accounts]:
         problems += _provisioner_account_mismatch(path, entry)
     for index, account in accounts:

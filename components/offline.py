@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -24,6 +25,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 from pulumi.runtime.stack import run_pulumi_func
 
 from components.config import partition_of
+from components.policies import role_arn
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = PROJECT_ROOT / "__main__.py"
@@ -116,7 +118,7 @@ def _computed_outputs(typ: str, inputs: Mapping[str, Any], account_id: str, regi
     partition = partition_of(region)
     name = inputs.get("name", "")
     if typ == "aws:iam/role:Role":
-        return {"arn": f"arn:{partition}:iam::{account_id}:role/{name}", "uniqueId": f"AROA{PLACEHOLDER}"}
+        return {"arn": role_arn(partition, account_id, name), "uniqueId": f"AROA{PLACEHOLDER}"}
     if typ == "aws:iam/policy:Policy":
         return {"arn": f"arn:{partition}:iam::{account_id}:policy/{name}"}
     return {}
@@ -208,6 +210,29 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass
+class IamRole:
+    """One role as registered: its trust policy and its permission policies by name."""
+
+    arn: str
+    account_id: str
+    trust: dict[str, Any]
+    inline: dict[str, Any] = field(default_factory=dict)
+    managed: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.arn.rsplit("/", 1)[1]
+
+    @property
+    def permissions(self) -> list[dict[str, Any]]:
+        return [
+            statement
+            for document in [*self.inline.values(), *self.managed.values()]
+            for statement in document["Statement"]
+        ]
+
+
+@dataclass
 class ProgramRun:
     """Everything one run of the program registered, plus its stack outputs and warnings."""
 
@@ -224,8 +249,12 @@ class ProgramRun:
             raise KeyError(f"{len(matches)} resources named {name!r}")
         return matches[0]
 
+    @functools.cached_property
+    def _by_urn(self) -> dict[str, Registration]:
+        return {registration.urn: registration for registration in self.registrations}
+
     def by_urn(self, urn: str) -> Registration | None:
-        return next((registration for registration in self.registrations if registration.urn == urn), None)
+        return self._by_urn.get(urn)
 
     def parent_of(self, registration: Registration) -> Registration | None:
         return self.by_urn(registration.parent)
@@ -234,8 +263,34 @@ class ProgramRun:
         """The provider resource a registration goes through (its reference is `<urn>::<id>`)."""
         return self.by_urn(registration.provider.rsplit("::", 1)[0]) if registration.provider else None
 
+    def account_of(self, registration: Registration) -> str | None:
+        """The AWS account a registration goes to, from its provider's allowed account."""
+        provider = self.provider_of(registration)
+        if provider is None or provider.type != "pulumi:providers:aws":
+            return None
+        return str(json.loads(provider.inputs["allowedAccountIds"])[0])
+
     def children_of(self, registration: Registration) -> list[Registration]:
         return [child for child in self.registrations if child.parent == registration.urn]
+
+    @functools.cached_property
+    def iam_roles(self) -> list[IamRole]:
+        """Every role with the documents exactly as registered (policies matched by account and role name)."""
+        roles: dict[tuple[str | None, str], IamRole] = {}
+        for role in self.of_type("aws:iam/role:Role"):
+            arn = role.outputs["arn"]
+            roles[(arn.split(":")[4], role.inputs["name"])] = IamRole(
+                arn=arn, account_id=arn.split(":")[4], trust=json.loads(role.inputs["assumeRolePolicy"])
+            )
+        for policy in self.of_type("aws:iam/rolePolicy:RolePolicy"):
+            inline = roles[(self.account_of(policy), policy.inputs["role"])].inline
+            inline[policy.inputs["name"]] = json.loads(policy.inputs["policy"])
+        managed = {policy.outputs["arn"]: policy for policy in self.of_type("aws:iam/policy:Policy")}
+        for attachment in self.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+            policy = managed[attachment.inputs["policyArn"]]
+            attached = roles[(self.account_of(attachment), attachment.inputs["role"])].managed
+            attached[policy.inputs["name"]] = json.loads(policy.inputs["policy"])
+        return list(roles.values())
 
 
 def config_values(stack_config: Mapping[str, Any]) -> dict[str, str]:

@@ -14,6 +14,7 @@ the output folder untouched.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import shutil
@@ -35,6 +36,7 @@ from components.offline import (
     PROJECT_ROOT,
     ClusterFixture,
     FleetMocks,
+    IamRole,
     ProgramRun,
     Registration,
     placeholder_cluster,
@@ -110,15 +112,9 @@ class Plan:
     run: ProgramRun
     facts: Facts
 
-    @property
+    @functools.cached_property
     def resources(self) -> list[Registration]:
         return sorted(self.run.registrations, key=lambda r: r.urn)
-
-    def account_of(self, registration: Registration) -> str | None:
-        provider = self.run.provider_of(registration)
-        if provider is None or provider.type != "pulumi:providers:aws":
-            return None
-        return str(json.loads(provider.inputs["allowedAccountIds"])[0])
 
     def cluster_of(self, registration: Registration) -> str | None:
         if registration.type == AWS_AUTH_TYPE:
@@ -128,6 +124,7 @@ class Plan:
             return str(provider.inputs["clusterIdentifier"]).rsplit("/", 1)[1]
         return None
 
+    @functools.cached_property
     def account_names(self) -> dict[str, str]:
         """Account ID -> the provider's short name (hub, prod, ...)."""
         return {
@@ -135,46 +132,14 @@ class Plan:
             for p in self.run.of_type("pulumi:providers:aws")
         }
 
-    def roles(self) -> list[RoleView]:
-        """Every role with its trust and permission policies, as registered."""
-        names = self.account_names()
-        views: dict[tuple[str | None, str], RoleView] = {}
-        for role in self.run.of_type(ROLE_TYPE):
-            arn = role.outputs["arn"]
-            account_id = arn.split(":")[4]
-            views[(account_id, role.inputs["name"])] = RoleView(
-                arn=arn, account=names.get(account_id, account_id), trust=json.loads(role.inputs["assumeRolePolicy"])
-            )
-        for policy in self.run.of_type("aws:iam/rolePolicy:RolePolicy"):
-            role_view = views[(self.account_of(policy), policy.inputs["role"])]
-            role_view.inline[policy.inputs["name"]] = json.loads(policy.inputs["policy"])
-        managed = {p.outputs["arn"]: p for p in self.run.of_type("aws:iam/policy:Policy")}
-        for attachment in self.run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
-            policy = managed[attachment.inputs["policyArn"]]
-            role_view = views[(self.account_of(attachment), attachment.inputs["role"])]
-            role_view.managed[policy.inputs["name"]] = json.loads(policy.inputs["policy"])
-        return sorted(views.values(), key=lambda view: (view.account != "hub", view.account, view.arn))
+    @functools.cached_property
+    def roles(self) -> list[IamRole]:
+        """Every role, hub first, then by account name."""
+        return sorted(self.run.iam_roles, key=lambda role: (self.account(role) != "hub", self.account(role), role.arn))
 
-
-@dataclass
-class RoleView:
-    arn: str
-    account: str
-    trust: dict[str, Any]
-    inline: dict[str, Any] = field(default_factory=dict)
-    managed: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return self.arn.rsplit("/", 1)[1]
-
-    @property
-    def permissions(self) -> list[dict[str, Any]]:
-        return [
-            statement
-            for document in [*self.inline.values(), *self.managed.values()]
-            for statement in document["Statement"]
-        ]
+    def account(self, role: IamRole) -> str:
+        """The account's name in the configuration (hub, prod, ...), as folders and labels show it."""
+        return self.account_names.get(role.account_id, role.account_id)
 
 
 # --- the tree ------------------------------------------------------------------------------------
@@ -182,10 +147,10 @@ class RoleView:
 
 def tree(plan: Plan) -> str:
     """What `pulumi up` would create, grouped by account and cluster, in the spirit of `pulumi preview`."""
-    names = plan.account_names()
+    names = plan.account_names
     groups: dict[str, list[Registration]] = defaultdict(list)
     for resource in plan.resources:
-        account, cluster = plan.account_of(resource), plan.cluster_of(resource)
+        account, cluster = plan.run.account_of(resource), plan.cluster_of(resource)
         if cluster is not None:
             groups[f"cluster {cluster}"].append(resource)
         elif account is not None:
@@ -325,7 +290,7 @@ def aws_auth_view(plan: Plan, mapping: Registration) -> str:
 
 def iam_files(plan: Plan) -> dict[str, str]:
     return {
-        f"iam/{role.account}/{role.name}.json": _json(
+        f"iam/{plan.account(role)}/{role.name}.json": _json(
             {
                 "role": role.name,
                 "arn": role.arn,
@@ -334,7 +299,7 @@ def iam_files(plan: Plan) -> dict[str, str]:
                 "managedPolicies": role.managed,
             }
         )
-        for role in plan.roles()
+        for role in plan.roles
     }
 
 
@@ -368,7 +333,7 @@ def _principals(trust: dict[str, Any]) -> Iterable[tuple[str, str]]:
 def edges(plan: Plan) -> list[Edge]:
     """Every trust relationship and grant the program created, from the registered documents."""
     found: set[Edge] = set()
-    for role in plan.roles():
+    for role in plan.roles:
         for source, how in _principals(role.trust):
             found.add(Edge(source, f"role:{role.arn}", how))
     for mapping in plan.run.of_type(AWS_AUTH_TYPE):
@@ -377,11 +342,11 @@ def edges(plan: Plan) -> list[Edge]:
         found.add(
             Edge(f"role:{entry.inputs['principalArn']}", f"cluster:{entry.inputs['clusterName']}", "access entry")
         )
-    for role in plan.roles():
+    for role in plan.roles:
         for statement in role.permissions:
             if "ssm:GetParameter" in statement.get("Action", []):
                 for path in sorted({_ssm_path(arn) for arn in statement["Resource"]}):
-                    found.add(Edge(f"role:{role.arn}", f"ssm:{role.account}:{path}", "reads"))
+                    found.add(Edge(f"role:{role.arn}", f"ssm:{plan.account(role)}:{path}", "reads"))
     return sorted(found, key=lambda edge: (edge.source, edge.target, edge.label))
 
 
@@ -394,7 +359,7 @@ def mermaid(plan: Plan) -> str:
     nodes = sorted(
         {edge.source for edge in all_edges}
         | {edge.target for edge in all_edges}
-        | {f"role:{r.arn}" for r in plan.roles()}
+        | {f"role:{r.arn}" for r in plan.roles}
     )
     ids = {node: f"n{index}" for index, node in enumerate(nodes)}
     lines = ["flowchart LR"]
@@ -443,10 +408,10 @@ def summary(plan: Plan, tree_text: str, diagram: str) -> str:
         "| role | account | trusted by | may |",
         "|---|---|---|---|",
     ]
-    for role in plan.roles():
+    for role in plan.roles:
         trusted = "; ".join(f"{how} {source.split(':', 1)[1]}" for source, how in _principals(role.trust))
         may = "; ".join(_describe(statement) for statement in role.permissions) or "nothing (no IAM permissions)"
-        lines.append(f"| `{role.name}` | {role.account} | {trusted} | {may} |")
+        lines.append(f"| `{role.name}` | {plan.account(role)} | {trusted} | {may} |")
     warnings = plan.run.warnings
     if warnings:
         lines += ["", "## Warnings", "", *[f"- {warning}" for warning in warnings]]
